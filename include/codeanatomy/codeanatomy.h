@@ -1,0 +1,9 @@
+/* Umbrella header: the whole public API of libcodeanatomy. */
+#ifndef CODEANATOMY_H
+#define CODEANATOMY_H
+
+#include "codeanatomy/error.h"
+#include "codeanatomy/session.h"
+#include "codeanatomy/version.h"
+
+#endif
