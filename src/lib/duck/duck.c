@@ -327,7 +327,7 @@ int ca_duck_query_text(ca_duck_conn *conn, const char *sql, char **out)
     *out = NULL;
     ca_buf wrapped = CA_BUF_INIT;
     /* Cast in SQL so every type converts with DuckDB's own rules. */
-    ca_buf_printf(&wrapped, "SELECT CAST(q.* AS VARCHAR) FROM (%s) AS q LIMIT 1", sql);
+    ca_buf_printf(&wrapped, "SELECT CAST(COLUMNS(*) AS VARCHAR) FROM (%s) AS q LIMIT 1", sql);
     if (ca_buf_status(&wrapped))
         return ca_buf_status(&wrapped);
     ca_duck_result *r = NULL;
