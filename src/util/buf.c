@@ -45,6 +45,7 @@ int ca_buf_reserve(ca_buf *b, size_t extra)
         return fail(b, CA_E_NOMEM, need);
     b->data = p;
     b->cap = cap;
+    b->data[b->len] = '\0'; /* the first allocation must already be a valid empty string */
     return CA_OK;
 }
 
@@ -109,9 +110,6 @@ char *ca_buf_detach(ca_buf *b, size_t *len)
     }
     if (!b->data && ca_buf_reserve(b, 0) != CA_OK)
         return NULL;
-    if (!b->data) {
-        return NULL;
-    }
     char *d = b->data;
     if (len)
         *len = b->len;

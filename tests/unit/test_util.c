@@ -114,6 +114,21 @@ static void test_buf_appends_and_formats(void **state)
     ca__free(d);
 }
 
+static void test_buf_detach_of_empty_buffer_is_an_empty_string(void **state)
+{
+    (void)state;
+    ca_buf b = CA_BUF_INIT;
+    size_t len = 99;
+    char *d = ca_buf_detach(&b, &len);
+    assert_non_null(d);
+    assert_int_equal(len, 0);
+    assert_string_equal(d, "");
+    ca__free(d);
+    assert_int_equal(ca_buf_reserve(&b, 10), CA_OK);
+    assert_string_equal(ca_buf_cstr(&b), "");
+    ca_buf_free(&b);
+}
+
 static void test_buf_limit_fails_once_and_sticks(void **state)
 {
     (void)state;
@@ -200,6 +215,7 @@ int main(void)
         cmocka_unit_test(test_errno_mapping),
         cmocka_unit_test(test_size_arithmetic_detects_overflow),
         cmocka_unit_test(test_buf_appends_and_formats),
+        cmocka_unit_test(test_buf_detach_of_empty_buffer_is_an_empty_string),
         cmocka_unit_test(test_buf_limit_fails_once_and_sticks),
         cmocka_unit_test(test_buf_allocation_failure),
         cmocka_unit_test(test_arena_allocates_aligned_and_runs_cleanups_in_reverse),
