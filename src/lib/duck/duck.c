@@ -56,7 +56,7 @@ struct ca_duck_appender {
 /* Raises CA_E_DUCKDB with DuckDB's text copied out (the owner is destroyed by the caller after). */
 static int duck_fail(const char *what, const char *detail)
 {
-    return ca_err_set(CA_E_DUCKDB, MOD, "duckdb: %s: %s", what, detail ? detail : "unknown error");
+    return ca_err_set(CA_E_DUCKDB, MOD, "%s: %s", what, detail ? detail : "unknown error");
 }
 
 /* ---- database ------------------------------------------------------------------------------ */
@@ -64,7 +64,7 @@ static int duck_fail(const char *what, const char *detail)
 static int config_set(duckdb_config cfg, const char *name, const char *value)
 {
     if (duckdb_set_config(cfg, name, value) == DuckDBError)
-        return ca_err_set(CA_E_DUCKDB, MOD, "duckdb: config %s=%s rejected", name, value);
+        return ca_err_set(CA_E_DUCKDB, MOD, "config %s=%s rejected", name, value);
     return CA_OK;
 }
 
@@ -109,7 +109,7 @@ int ca_duck_open(const ca_duck_config *c, ca_duck_db **out)
         char *err = NULL;
         const char *path = c->path && *c->path ? c->path : NULL;
         if (duckdb_open_ext(path, &db->db, cfg, &err) == DuckDBError) {
-            rc = ca_err_set(CA_E_DUCKDB, MOD, "duckdb: open %s: %s", path ? path : ":memory:",
+            rc = ca_err_set(CA_E_DUCKDB, MOD, "open %s: %s", path ? path : ":memory:",
                             err ? err : "unknown error");
         }
         if (err)
@@ -163,7 +163,7 @@ int ca_duck_connect(ca_duck_db *db, ca_duck_conn **out)
     conn->db = db;
     if (duckdb_connect(db->db, &conn->conn) == DuckDBError) {
         ca__free(conn);
-        return ca_err_set(CA_E_DUCKDB, MOD, "duckdb: connect failed");
+        return ca_err_set(CA_E_DUCKDB, MOD, "connect failed");
     }
     int rc = apply_connection_settings(conn);
     if (rc == CA_OK && db->hook)
@@ -267,7 +267,7 @@ int ca_duck_query(ca_duck_conn *conn, const char *sql, ca_duck_result **out)
     idx_t n = duckdb_extract_statements(conn->conn, sql, &ex);
     if (n == 0) {
         const char *e = duckdb_extract_statements_error(ex);
-        int rc = e ? duck_fail("parse", e) : ca_err_set(CA_E_INVALID, MOD, "duckdb: query: no statement");
+        int rc = e ? duck_fail("parse", e) : ca_err_set(CA_E_INVALID, MOD, "query: no statement");
         duckdb_destroy_extracted(&ex);
         return rc;
     }
@@ -298,7 +298,7 @@ static int first_cell(ca_duck_result *r, ca_duck_chunk **chunk, ca_duck_vec **ve
     if (rc)
         return rc;
     if (!*chunk || ca_duck_result_column_count(r) < 1 || ca_duck_chunk_size(*chunk) < 1)
-        return ca_err_set(CA_E_INVALID, MOD, "duckdb: query returned no rows");
+        return ca_err_set(CA_E_INVALID, MOD, "query returned no rows");
     *vec = ca_duck_chunk_vector(*chunk, 0);
     return CA_OK;
 }
@@ -316,7 +316,7 @@ int ca_duck_query_int64(ca_duck_conn *conn, const char *sql, int64_t *out, bool 
         char *end;
         *out = strtoll(text, &end, 10);
         if (*end)
-            rc = ca_err_set(CA_E_INVALID, MOD, "duckdb: expected an integer, got '%s'", text);
+            rc = ca_err_set(CA_E_INVALID, MOD, "expected an integer, got '%s'", text);
     }
     ca__free(text);
     return rc;
@@ -469,7 +469,7 @@ int ca_duck_vec_list_reserve(ca_duck_vec *v, size_t n)
 int ca_duck_vec_list_set_size(ca_duck_vec *v, size_t n)
 {
     if (duckdb_list_vector_set_size(VEC(v), n) == DuckDBError)
-        return ca_err_set(CA_E_INTERNAL, MOD, "duckdb: list vector size %zu", n);
+        return ca_err_set(CA_E_INTERNAL, MOD, "list vector size %zu", n);
     return CA_OK;
 }
 
@@ -754,7 +754,7 @@ void ca_duck_stmt_free(ca_duck_stmt *s)
 static int append_result(ca_duck_appender *a, duckdb_state st, const char *what)
 {
     if (st == DuckDBError)
-        return ca_err_set(CA_E_DUCKDB, MOD, "duckdb: append %s to %s: %s", what, a->table,
+        return ca_err_set(CA_E_DUCKDB, MOD, "append %s to %s: %s", what, a->table,
                           duckdb_appender_error(a->app) ? duckdb_appender_error(a->app) : "failed");
     return CA_OK;
 }

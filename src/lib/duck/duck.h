@@ -6,7 +6,7 @@
  * Threading: a ca_duck_db is thread-safe; a ca_duck_conn, and everything made from it, is used
  * by one thread at a time (DuckDB's rule for connections).
  * Errors: functions return CA_OK or a negative CA_E_* (CA_E_DUCKDB for DuckDB's own failures,
- * message "duckdb: <what>: <DuckDB text>").
+ * message "<what>: <DuckDB text>").
  */
 #ifndef CA_DUCK_H
 #define CA_DUCK_H

@@ -1,0 +1,70 @@
+/* codeanatomy version [--json] */
+#include "cli/cli.h"
+
+#include "codeanatomy/error.h"
+#include "codeanatomy/version.h"
+#include "util/buf.h"
+
+static int run_version(const cli_command *cmd, int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"json", no_argument, NULL, 'j'},
+        CLI_OPTION_HELP,
+        {0, 0, 0, 0},
+    };
+    bool json = false;
+    cli_parser p;
+    cli_parser_init(&p, cmd, argc, argv, longopts);
+    for (;;) {
+        const char *arg;
+        int c = cli_parser_next(&p, &arg);
+        if (c == CLI_OPT_END)
+            break;
+        if (c == CLI_OPT_HELP)
+            return cli_help(cmd);
+        if (c == CLI_OPT_BAD)
+            return CLI_EXIT_USAGE;
+        if (c == 'j')
+            json = true;
+    }
+    int nops;
+    char **ops = cli_parser_operands(&p, &nops);
+    if (nops > 0)
+        return cli_usage_error(cmd, "unexpected argument '%s'", ops[0]);
+
+    ca_buf b = CA_BUF_INIT;
+    if (json) {
+        ca_buf_puts(&b, "{\"codeanatomy\":");
+        cli_json_string(&b, ca_version());
+        ca_buf_puts(&b, ",\"duckdb\":");
+        cli_json_string(&b, ca_version_duckdb());
+        ca_buf_puts(&b, ",\"tree_sitter\":");
+        cli_json_string(&b, ca_version_tree_sitter());
+        ca_buf_puts(&b, ",\"tree_sitter_python\":");
+        cli_json_string(&b, ca_version_tree_sitter_python());
+        ca_buf_printf(&b, ",\"tree_sitter_python_abi\":%d}\n", ca_version_tree_sitter_python_abi());
+    } else {
+        ca_buf_printf(&b,
+                      "codeanatomy %s\nduckdb %s\ntree-sitter %s\ntree-sitter-python %s (ABI %d)\n",
+                      ca_version(), ca_version_duckdb(), ca_version_tree_sitter(),
+                      ca_version_tree_sitter_python(), ca_version_tree_sitter_python_abi());
+    }
+    int rc = ca_buf_status(&b);
+    if (rc == CA_OK)
+        cli_write(stdout, b.data, b.len);
+    ca_buf_free(&b);
+    if (rc == CA_OK)
+        rc = cli_flush_stdout("version");
+    return rc ? cli_fail(rc) : CLI_EXIT_OK;
+}
+
+const cli_command cli_cmd_version = {
+    .name = "version",
+    .summary = "Print the versions of codeanatomy, DuckDB, tree-sitter and the Python grammar.",
+    .synopsis = "version [--json]",
+    .help = "options:\n"
+            "  --json       print one JSON object: {\"codeanatomy\", \"duckdb\", \"tree_sitter\",\n"
+            "               \"tree_sitter_python\", \"tree_sitter_python_abi\"}\n"
+            "  -h, --help   show this help\n",
+    .run = run_version,
+};
