@@ -11,7 +11,7 @@ echo "== codeanatomy version"
 echo
 echo "== the ten largest modules of $stdlib (sample query)"
 "$cli" query "
-  SELECT replace(file, '$stdlib/', '') AS module, size AS bytes
+  SELECT replace(filename, '$stdlib/', '') AS module, size AS bytes
   FROM read_text('$stdlib/*.py')
   ORDER BY size DESC, module
   LIMIT 10"
