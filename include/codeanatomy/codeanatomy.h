@@ -3,6 +3,8 @@
 #define CODEANATOMY_H
 
 #include "codeanatomy/error.h"
+#include "codeanatomy/functions.h"
+#include "codeanatomy/memory.h"
 #include "codeanatomy/session.h"
 #include "codeanatomy/version.h"
 

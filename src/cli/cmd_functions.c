@@ -3,6 +3,7 @@
 
 #include "codeanatomy/error.h"
 #include "codeanatomy/functions.h"
+#include "codeanatomy/memory.h"
 #include "codeanatomy/session.h"
 #include "util/alloc.h"
 #include "util/buf.h"
@@ -11,8 +12,6 @@
 #include <string.h>
 
 extern const cli_command cli_cmd_functions;
-int ca_cli_functions(int argc, char **argv);
-
 /* Appends a single-quoted SQL literal. */
 static void sql_literal(ca_buf *b, const char *s)
 {
@@ -136,7 +135,7 @@ static int run_functions(const cli_command *cmd, int argc, char **argv)
             ca_buf_putc(&out, '\n');
             rc = ca_buf_status(&out);
         }
-        ca__free(snap);
+        ca_free(snap);
     } else if (nops == 1) {
         rc = print_entry(s, ops[0], &out);
     } else {
@@ -165,5 +164,3 @@ const cli_command cli_cmd_functions = {
     .run = run_functions,
 };
 
-/* The entry point under the name the lead's dispatch table may use. */
-int ca_cli_functions(int argc, char **argv) { return run_functions(&cli_cmd_functions, argc, argv); }

@@ -6,9 +6,10 @@
 
 /* The subcommands, in the order `codeanatomy --help` lists them. */
 static const cli_command *const commands[] = {
+    &cli_cmd_functions,
     &cli_cmd_query,
     &cli_cmd_version,
-    /* ---- later commands go here, as their modules land: `functions`, `delta`, `extract`,
+    /* ---- later commands go here, as their modules land: `delta`, `extract`,
      * then `compile`, `run`, `build` (one cmd_<name>.c each, declared in cli.h). ---- */
 };
 

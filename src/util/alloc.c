@@ -1,5 +1,7 @@
 #include "util/alloc.h"
 
+#include "codeanatomy/memory.h"
+
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,3 +70,5 @@ bool ca__size_mul(size_t a, size_t b, size_t *out)
     *out = r;
     return true;
 }
+
+void ca_free(void *p) { ca__free(p); }

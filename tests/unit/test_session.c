@@ -33,6 +33,10 @@ static void test_open_query_close(void **state)
     assert_true(ca_result_is_null(r, 2));
     assert_int_equal(ca_result_next(r), 0);
     ca_result_free(r);
+    char *hash = NULL;
+    assert_int_equal(ca_functions_registry_hash(s, &hash), CA_OK);
+    assert_int_equal(strlen(hash), 64);
+    ca_free(hash);
     assert_int_equal(ca_session_exec(s, "create table t as select 1 as a"), CA_OK);
     assert_int_equal(ca_session_exec(s, "select * from missing"), CA_E_DUCKDB);
     ca_session_close(s);
@@ -74,8 +78,10 @@ static void *count_on_own_connection(void *arg)
 {
     ca_connection *c = arg;
     ca_result *r = NULL;
-    intptr_t ok = ca_connection_query(c, "select count(*) from range(100000)", &r) == CA_OK &&
-                  ca_result_next(r) == 1 && strcmp(ca_result_text(r, 0), "100000") == 0;
+    /* stable_id proves the function library is registered on this connection too. */
+    intptr_t ok = ca_connection_query(c, "select count(*), stable_id('file', 'a.py') from range(100000)", &r) == CA_OK &&
+                  ca_result_next(r) == 1 && strcmp(ca_result_text(r, 0), "100000") == 0 &&
+                  strcmp(ca_result_text(r, 1), "file:59ea7f0accf0518ae914c887f2ded8f0") == 0;
     ca_result_free(r);
     return (void *)ok;
 }

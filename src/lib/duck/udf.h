@@ -15,7 +15,7 @@
 #ifndef CA_DUCK_UDF_H
 #define CA_DUCK_UDF_H
 
-#include "duck/duck.h"
+#include "lib/duck/duck.h"
 
 #include <stdbool.h>
 #include <stddef.h>

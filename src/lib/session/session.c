@@ -1,6 +1,8 @@
 /* ca_session: a DuckDB database with the project's settings and per-connection registrations. */
 #include "lib/session/session.h"
 
+#include "lib/functions/functions.h"
+
 #include "util/alloc.h"
 #include "util/err.h"
 
@@ -29,9 +31,8 @@ struct ca_connection {
  * caller sees it. Modules register in dependency order as they land. */
 static int register_connection(ca_duck_conn *conn, void *ctx)
 {
-    (void)conn;
     (void)ctx;
-    return CA_OK;
+    return ca_functions_register(conn);
 }
 
 static int make_temp_dir(char **out)
