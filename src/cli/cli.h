@@ -75,9 +75,6 @@ char **cli_parser_operands(cli_parser *p, int *count);
 
 /* ---- output -------------------------------------------------------------------------------- */
 
-/* Appends s as a JSON string literal (quotes included; '"', '\' and control characters escaped,
- * UTF-8 copied raw). */
-int cli_json_string(ca_buf *b, const char *s);
 
 /* Writes n bytes to f; false on a write error. */
 bool cli_write(FILE *f, const void *data, size_t n);

@@ -86,31 +86,6 @@ char **cli_parser_operands(cli_parser *p, int *count)
     return p->argv + optind;
 }
 
-int cli_json_string(ca_buf *b, const char *s)
-{
-    static const char hex[] = "0123456789abcdef";
-    ca_buf_putc(b, '"');
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        switch (*p) {
-        case '"': ca_buf_puts(b, "\\\""); break;
-        case '\\': ca_buf_puts(b, "\\\\"); break;
-        case '\b': ca_buf_puts(b, "\\b"); break;
-        case '\f': ca_buf_puts(b, "\\f"); break;
-        case '\n': ca_buf_puts(b, "\\n"); break;
-        case '\r': ca_buf_puts(b, "\\r"); break;
-        case '\t': ca_buf_puts(b, "\\t"); break;
-        default:
-            if (*p < 0x20) {
-                char u[6] = {'\\', 'u', '0', '0', hex[*p >> 4], hex[*p & 15]};
-                ca_buf_append(b, u, 6);
-            } else {
-                ca_buf_putc(b, (char)*p);
-            }
-        }
-    }
-    return ca_buf_putc(b, '"');
-}
-
 bool cli_write(FILE *f, const void *data, size_t n)
 {
     return n == 0 || fwrite(data, 1, n, f) == n;

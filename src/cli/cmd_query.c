@@ -5,6 +5,7 @@
 #include "codeanatomy/session.h"
 #include "util/alloc.h"
 #include "util/buf.h"
+#include "util/json.h"
 #include "util/err.h"
 
 #include <locale.h>
@@ -95,7 +96,7 @@ static int json_row(ca_result *r, ca_buf *b)
     for (size_t c = 0; c < n; c++) {
         if (c)
             ca_buf_putc(b, ',');
-        cli_json_string(b, ca_result_column_name(r, c));
+        ca_json_write_string(b, ca_result_column_name(r, c), strlen(ca_result_column_name(r, c)));
         ca_buf_putc(b, ':');
         const char *j = ca_result_json(r, c);
         if (!j)

@@ -4,6 +4,16 @@
 #include "codeanatomy/error.h"
 #include "codeanatomy/version.h"
 #include "util/buf.h"
+#include "util/json.h"
+
+#include <string.h>
+
+/* Appends <sep>"<key>":"<value>". */
+static void put_member(ca_buf *b, const char *sep, const char *key, const char *value)
+{
+    ca_buf_printf(b, "%s\"%s\":", sep, key);
+    ca_json_write_string(b, value, strlen(value));
+}
 
 static int run_version(const cli_command *cmd, int argc, char **argv)
 {
@@ -34,14 +44,10 @@ static int run_version(const cli_command *cmd, int argc, char **argv)
 
     ca_buf b = CA_BUF_INIT;
     if (json) {
-        ca_buf_puts(&b, "{\"codeanatomy\":");
-        cli_json_string(&b, ca_version());
-        ca_buf_puts(&b, ",\"duckdb\":");
-        cli_json_string(&b, ca_version_duckdb());
-        ca_buf_puts(&b, ",\"tree_sitter\":");
-        cli_json_string(&b, ca_version_tree_sitter());
-        ca_buf_puts(&b, ",\"tree_sitter_python\":");
-        cli_json_string(&b, ca_version_tree_sitter_python());
+        put_member(&b, "{", "codeanatomy", ca_version());
+        put_member(&b, ",", "duckdb", ca_version_duckdb());
+        put_member(&b, ",", "tree_sitter", ca_version_tree_sitter());
+        put_member(&b, ",", "tree_sitter_python", ca_version_tree_sitter_python());
         ca_buf_printf(&b, ",\"tree_sitter_python_abi\":%d}\n", ca_version_tree_sitter_python_abi());
     } else {
         ca_buf_printf(&b,

@@ -417,14 +417,12 @@ static int member_cmp(const void *a, const void *b)
     return ca_text_utf16_cmp(x->key, x->klen, y->key, y->klen);
 }
 
-static int write_string(ca_buf *out, const char *s, size_t n, const char *what)
+int ca_json_write_string(ca_buf *out, const char *s, size_t n)
 {
-    size_t bad;
-    if (!ca_text_utf8_valid(s, n, &bad))
-        return ca_err_set(CA_E_INVALID, "util",
-                          "json: canonical: invalid UTF-8 in %s at byte offset %zu", what, bad);
+    static const char hex[] = "0123456789abcdef";
+    ca_buf_reserve(out, n + 2);
     ca_buf_putc(out, '"');
-    size_t run = 0;
+    size_t run = 0; /* start of the bytes not yet copied: plain bytes are copied in runs */
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
         if (c >= 0x20 && c != '"' && c != '\\')
@@ -432,33 +430,31 @@ static int write_string(ca_buf *out, const char *s, size_t n, const char *what)
         ca_buf_append(out, s + run, i - run);
         run = i + 1;
         switch (c) {
-        case '"':
-            ca_buf_puts(out, "\\\"");
-            break;
-        case '\\':
-            ca_buf_puts(out, "\\\\");
-            break;
-        case '\b':
-            ca_buf_puts(out, "\\b");
-            break;
-        case '\t':
-            ca_buf_puts(out, "\\t");
-            break;
-        case '\n':
-            ca_buf_puts(out, "\\n");
-            break;
-        case '\f':
-            ca_buf_puts(out, "\\f");
-            break;
-        case '\r':
-            ca_buf_puts(out, "\\r");
-            break;
-        default:
-            ca_buf_printf(out, "\\u%04x", c);
+        case '"': ca_buf_append(out, "\\\"", 2); break;
+        case '\\': ca_buf_append(out, "\\\\", 2); break;
+        case '\b': ca_buf_append(out, "\\b", 2); break;
+        case '\t': ca_buf_append(out, "\\t", 2); break;
+        case '\n': ca_buf_append(out, "\\n", 2); break;
+        case '\f': ca_buf_append(out, "\\f", 2); break;
+        case '\r': ca_buf_append(out, "\\r", 2); break;
+        default: {
+            char u[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+            ca_buf_append(out, u, 6);
+        }
         }
     }
     ca_buf_append(out, s + run, n - run);
-    return ca_buf_putc(out, '"');
+    ca_buf_putc(out, '"');
+    return ca_buf_status(out);
+}
+
+static int write_string(ca_buf *out, const char *s, size_t n, const char *what)
+{
+    size_t bad;
+    if (!ca_text_utf8_valid(s, n, &bad))
+        return ca_err_set(CA_E_INVALID, "util",
+                          "json: canonical: invalid UTF-8 in %s at byte offset %zu", what, bad);
+    return ca_json_write_string(out, s, n);
 }
 
 static int canonical(const json_t *v, ca_buf *out, int depth);

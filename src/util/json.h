@@ -105,6 +105,12 @@ int ca_json_dump_buf(const json_t *v, size_t flags, ca_buf *out);
 /* Appends the canonical form of v to out. On failure out's length is restored (unless the
  * buffer itself failed, which it reports). */
 int ca_json_canonical(const json_t *v, ca_buf *out);
+
+/* Appends s[0..n) as a JSON string literal with the canonical escapes (only '"', '\\' and
+ * U+0000–U+001F; \b \t \n \f \r short forms, else \u00xx); other bytes are copied as they are,
+ * so s must be valid UTF-8 (not checked: the caller knows its source). Returns
+ * ca_buf_status(out). The single JSON string writer of the project. */
+int ca_json_write_string(ca_buf *out, const char *s, size_t n);
 /* The canonical form as a new NUL-terminated string (free with ca__free); len may be NULL. */
 int ca_json_canonical_string(const json_t *v, char **out, size_t *len);
 

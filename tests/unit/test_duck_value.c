@@ -14,6 +14,7 @@
 #include "lib/duck/value.h"
 #include "util/alloc.h"
 #include "util/buf.h"
+#include "util/json.h"
 #include "util/err.h"
 
 #include <stdio.h>
@@ -394,7 +395,7 @@ static void test_json_string_escapes(void **state)
 {
     (void)state;
     ca_buf b = CA_BUF_INIT;
-    assert_int_equal(ca_duck_json_string(&b, "a\0b\x1f\"\\/", 7), CA_OK);
+    assert_int_equal(ca_json_write_string(&b, "a\0b\x1f\"\\/", 7), CA_OK);
     assert_string_equal(ca_buf_cstr(&b), "\"a\\u0000b\\u001f\\\"\\\\/\"");
     ca_buf_free(&b);
 }

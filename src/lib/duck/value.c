@@ -3,6 +3,7 @@
 
 #include "util/alloc.h"
 #include "util/err.h"
+#include "util/json.h"
 
 #include <duckdb.h>
 
@@ -226,37 +227,6 @@ static int json_u128(ca_buf *b, u128 v)
     put_u128(b, v);
     if (!safe)
         ca_buf_putc(b, '"');
-    return ca_buf_status(b);
-}
-
-int ca_duck_json_string(ca_buf *b, const char *s, size_t n)
-{
-    static const char hex[] = "0123456789abcdef";
-    ca_buf_reserve(b, n + 2);
-    ca_buf_putc(b, '"');
-    size_t run = 0; /* start of the bytes not yet copied (copied in runs, not byte by byte) */
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c >= 0x20 && c != '"' && c != '\\')
-            continue;
-        ca_buf_append(b, s + run, i - run);
-        run = i + 1;
-        switch (c) {
-        case '"': ca_buf_append(b, "\\\"", 2); break;
-        case '\\': ca_buf_append(b, "\\\\", 2); break;
-        case '\b': ca_buf_append(b, "\\b", 2); break;
-        case '\f': ca_buf_append(b, "\\f", 2); break;
-        case '\n': ca_buf_append(b, "\\n", 2); break;
-        case '\r': ca_buf_append(b, "\\r", 2); break;
-        case '\t': ca_buf_append(b, "\\t", 2); break;
-        default: {
-            char u[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
-            ca_buf_append(b, u, 6);
-        }
-        }
-    }
-    ca_buf_append(b, s + run, n - run);
-    ca_buf_putc(b, '"');
     return ca_buf_status(b);
 }
 
@@ -778,7 +748,7 @@ static int struct_value(ca_buf *b, const ca_duck_vtype *t, ca_duck_vec *v, size_
         if (!tuple) {
             const char *name = t->names[i];
             if (json) {
-                ca_duck_json_string(b, name, strlen(name));
+                ca_json_write_string(b, name, strlen(name));
                 ca_buf_putc(b, ':');
             } else { /* struct keys are always quoted */
                 size_t start = b->len;
@@ -815,7 +785,7 @@ static int map_value(ca_buf *b, const ca_duck_vtype *t, ca_duck_vec *v, size_t r
                 ca_buf_puts(b, "\"\"");
             } else {
                 const ca_duck_str *s = &((const ca_duck_str *)ca_duck_vec_data(keys))[r];
-                ca_duck_json_string(b, ca_duck_str_data(s), ca_duck_str_len(s));
+                ca_json_write_string(b, ca_duck_str_data(s), ca_duck_str_len(s));
             }
             ca_buf_putc(b, ':');
             rc = child_value(b, t->child[1], vals, r, true);
@@ -900,7 +870,7 @@ static int render(ca_buf *b, const ca_duck_vtype *t, ca_duck_vec *v, size_t row,
     case CA_DUCK_VARCHAR: {
         const ca_duck_str *s = &((const ca_duck_str *)data)[row];
         if (json)
-            return ca_duck_json_string(b, ca_duck_str_data(s), ca_duck_str_len(s));
+            return ca_json_write_string(b, ca_duck_str_data(s), ca_duck_str_len(s));
         return ca_buf_append(b, ca_duck_str_data(s), ca_duck_str_len(s));
     }
     case CA_DUCK_BLOB: {
@@ -942,7 +912,7 @@ static int render(ca_buf *b, const ca_duck_vtype *t, ca_duck_vec *v, size_t row,
         uint64_t i = enum_index(t, data, row);
         if (i >= t->ndict)
             return ca_err_set(CA_E_INVALID, MOD, "duck: ENUM index %" PRIu64 " out of range", i);
-        return json ? ca_duck_json_string(b, t->dict[i], strlen(t->dict[i])) : ca_buf_puts(b, t->dict[i]);
+        return json ? ca_json_write_string(b, t->dict[i], strlen(t->dict[i])) : ca_buf_puts(b, t->dict[i]);
     }
     case CA_DUCK_DATE:
         return date_value(b, ((const int32_t *)data)[row], json);

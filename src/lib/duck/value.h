@@ -45,9 +45,6 @@ int ca_duck_value_text(ca_buf *out, const ca_duck_vtype *t, ca_duck_vec *v, size
 /* Appends the JSON text of row of v (type t) to out: "null" for SQL NULL. Same returns. */
 int ca_duck_value_json(ca_buf *out, const ca_duck_vtype *t, ca_duck_vec *v, size_t row);
 
-/* Appends s[0..n) as a JSON string literal (quotes included): '"', '\' and control characters
- * escaped (\b \f \n \r \t, others \u00XX), everything else (UTF-8) copied raw. */
-int ca_duck_json_string(ca_buf *out, const char *s, size_t n);
 
 /* Shortest text that reads back as the same double (float when is_float), formatted as DuckDB
  * prints a DOUBLE: "0.1", "2.0", "1e+20", "1.5e-07", "nan", "inf", "-inf". Appended to out.
