@@ -2,6 +2,7 @@
 #ifndef CODEANATOMY_H
 #define CODEANATOMY_H
 
+#include "codeanatomy/delta.h"
 #include "codeanatomy/error.h"
 #include "codeanatomy/functions.h"
 #include "codeanatomy/memory.h"

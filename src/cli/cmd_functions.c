@@ -12,17 +12,6 @@
 #include <string.h>
 
 extern const cli_command cli_cmd_functions;
-/* Appends a single-quoted SQL literal. */
-static void sql_literal(ca_buf *b, const char *s)
-{
-    ca_buf_putc(b, '\'');
-    for (; *s; s++) {
-        if (*s == '\'')
-            ca_buf_putc(b, '\'');
-        ca_buf_putc(b, *s);
-    }
-    ca_buf_putc(b, '\'');
-}
 
 static int print_table(ca_session *s, ca_buf *out)
 {
@@ -51,9 +40,9 @@ static int print_entry(ca_session *s, const char *name, ca_buf *out)
                       "array_to_string(list_transform(arguments, a -> '  ' || a.name || ' ' || a.type || ': ' || "
                       "a.description), chr(10)), array_to_string(list_transform(errors, e -> '  ' || e), chr(10)) "
                       "FROM codeanatomy_function_docs() WHERE name = ");
-    sql_literal(&sql, name);
+    ca_buf_put_quoted(&sql, name, '\'');
     ca_buf_puts(&sql, " OR list_contains(aliases, ");
-    sql_literal(&sql, name);
+    ca_buf_put_quoted(&sql, name, '\'');
     ca_buf_puts(&sql, ")");
     int rc = ca_buf_status(&sql);
     ca_result *r = NULL;

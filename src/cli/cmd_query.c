@@ -46,13 +46,7 @@ static void csv_field(ca_buf *b, const char *s)
         ca_buf_puts(b, s);
         return;
     }
-    ca_buf_putc(b, '"');
-    for (; *s; s++) {
-        if (*s == '"')
-            ca_buf_putc(b, '"');
-        ca_buf_putc(b, *s);
-    }
-    ca_buf_putc(b, '"');
+    ca_buf_put_quoted(b, s, '"');
 }
 
 static int out_csv(ca_result *r)
@@ -308,6 +302,24 @@ static int parse_format(const char *s, out_format *out)
     return -1;
 }
 
+/* NAME=PATH becomes a temporary view NAME over read_delta(PATH); -1 on a malformed spec. */
+static int add_table_view(ca_buf *views, const char *spec)
+{
+    const char *eq = strchr(spec, '=');
+    if (!eq || eq == spec || !eq[1])
+        return -1;
+    char *name = ca__strndup(spec, (size_t)(eq - spec));
+    if (!name)
+        return ca_err_nomem(MOD, "query --table");
+    ca_buf_puts(views, "CREATE OR REPLACE TEMP VIEW ");
+    ca_buf_put_quoted(views, name, '"');
+    ca_buf_puts(views, " AS SELECT * FROM read_delta(");
+    ca_buf_put_quoted(views, eq + 1, '\'');
+    ca_buf_puts(views, ");\n");
+    ca__free(name);
+    return CA_OK;
+}
+
 static int run_query(const cli_command *cmd, int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -319,7 +331,7 @@ static int run_query(const cli_command *cmd, int argc, char **argv)
     };
     const char *db = NULL;
     out_format fmt = FMT_TABLE;
-    size_t ntables = 0;
+    ca_buf views = CA_BUF_INIT; /* one CREATE VIEW per --table */
     cli_parser p;
     cli_parser_init(&p, cmd, argc, argv, longopts);
     for (;;) {
@@ -339,28 +351,27 @@ static int run_query(const cli_command *cmd, int argc, char **argv)
             if (parse_format(arg, &fmt))
                 return cli_usage_error(cmd, "unknown format '%s' (table, csv, json or jsonl)", arg);
             break;
-        case 't': {
-            const char *eq = strchr(arg, '=');
-            if (!eq || eq == arg || !eq[1])
+        case 't':
+            if (add_table_view(&views, arg)) {
+                ca_buf_free(&views);
                 return cli_usage_error(cmd, "--table expects NAME=DELTA_PATH, got '%s'", arg);
-            ntables++;
+            }
             break;
-        }
         default:
             return cli_usage_error(cmd, "unhandled option");
         }
     }
     int nops;
     char **ops = cli_parser_operands(&p, &nops);
-    if (nops == 0)
-        return cli_usage_error(cmd, "missing SQL (give the query, or '-' to read it from stdin)");
-    if (nops > 1)
+    if (nops != 1) {
+        ca_buf_free(&views);
+        if (nops == 0)
+            return cli_usage_error(cmd, "missing SQL (give the query, or '-' to read it from stdin)");
         return cli_usage_error(cmd, "expected one SQL argument, got %d (quote the query)", nops);
-    if (ntables > 0)
-        return cli_fail(ca_err_set(CA_E_UNSUPPORTED, MOD, "query: --table needs the Delta module"));
+    }
 
     ca_buf sql = CA_BUF_INIT;
-    int rc = CA_OK;
+    int rc = ca_buf_status(&views);
     if (!strcmp(ops[0], "-"))
         rc = cli_read_all(stdin, &sql, "query");
     else
@@ -373,6 +384,8 @@ static int run_query(const cli_command *cmd, int argc, char **argv)
         opts.db_path = db;
         rc = ca_session_open(&opts, &s);
     }
+    if (rc == CA_OK && views.len)
+        rc = ca_session_exec(s, ca_buf_cstr(&views));
     if (rc == CA_OK)
         rc = ca_session_query(s, ca_buf_cstr(&sql), &r);
     if (rc == CA_OK) {
@@ -388,6 +401,7 @@ static int run_query(const cli_command *cmd, int argc, char **argv)
     ca_result_free(r);
     ca_session_close(s);
     ca_buf_free(&sql);
+    ca_buf_free(&views);
     return rc ? cli_fail(rc) : CLI_EXIT_OK;
 }
 
@@ -404,8 +418,8 @@ const cli_command cli_cmd_query = {
             "  --format FORMAT      table (default; aligned columns for people), csv (RFC 4180,\n"
             "                       header row, NULL as an empty field), json (one array of\n"
             "                       objects), jsonl (one object per line)\n"
-            "  --table NAME=PATH    register the Delta table at PATH as NAME (repeatable; needs\n"
-            "                       the Delta module)\n"
+            "  --table NAME=PATH    register the Delta table at PATH as a view NAME over\n"
+            "                       read_delta(PATH) (repeatable)\n"
             "  -h, --help           show this help\n"
             "JSON values: integers within +-2^53 and finite doubles are numbers; larger integers,\n"
             "DECIMAL, NaN/Infinity, dates, times and timestamps (ISO 8601) are strings; BLOB is\n"

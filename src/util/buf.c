@@ -65,6 +65,17 @@ int ca_buf_puts(ca_buf *b, const char *s) { return ca_buf_append(b, s, strlen(s)
 
 int ca_buf_putc(ca_buf *b, char c) { return ca_buf_append(b, &c, 1); }
 
+int ca_buf_put_quoted(ca_buf *b, const char *s, char quote)
+{
+    ca_buf_putc(b, quote);
+    for (const char *q; (q = strchr(s, quote)) != NULL; s = q + 1) {
+        ca_buf_append(b, s, (size_t)(q - s) + 1); /* through the quote ... */
+        ca_buf_putc(b, quote);                     /* ... which is doubled */
+    }
+    ca_buf_puts(b, s);
+    return ca_buf_putc(b, quote);
+}
+
 int ca_buf_vprintf(ca_buf *b, const char *fmt, va_list ap)
 {
     va_list ap2;

@@ -25,6 +25,9 @@ int ca_buf_reserve(ca_buf *b, size_t extra);
 int ca_buf_append(ca_buf *b, const void *data, size_t n);
 int ca_buf_puts(ca_buf *b, const char *s);
 int ca_buf_putc(ca_buf *b, char c);
+/* Appends s between two `quote` characters, doubling each quote inside: SQL identifiers ('"'),
+ * SQL string literals ('\''), CSV fields ('"'). */
+int ca_buf_put_quoted(ca_buf *b, const char *s, char quote);
 int ca_buf_printf(ca_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int ca_buf_vprintf(ca_buf *b, const char *fmt, va_list ap);
 /* First failure (also raised as ca_error_last when it happened), CA_OK otherwise. */

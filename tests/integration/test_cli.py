@@ -250,10 +250,34 @@ def test_runtime_error_exits_1():
     assert p.stderr.decode().startswith("codeanatomy: duckdb: ")
 
 
-def test_table_option_needs_the_delta_module():
-    p = run("query", "--table", "t=/tmp/nowhere", "select 1")
+def _fixture_table():
+    shared = os.environ.get("CA_SHARED_DIR", "")
+    manifest = os.path.join(shared, "fixtures", "delta", "manifest.json")
+    if not os.path.exists(manifest):
+        pytest.skip("no ../shared/fixtures/delta")
+    with open(manifest) as f:
+        tables = json.load(f)["tables"]
+    for t in tables:
+        if t["expect"] == "read_ok" and t.get("expected_row_count") and not t["partition_columns"]:
+            return os.path.join(shared, "fixtures", "delta", t["root"]), t["expected_row_count"]
+    pytest.skip("no plain fixture table")
+
+
+def test_table_option_registers_a_delta_table_as_a_view():
+    root, rows = _fixture_table()
+    out = ok("query", "--format", "json", "--table", "t=" + root, "select count(*) as n from t")
+    assert json.loads(out) == [{"n": rows}]
+
+
+def test_table_option_on_a_directory_that_is_not_a_table_fails():
+    p = run("query", "--table", "t=/nonexistent/nowhere", "select 1")
     assert p.returncode == 1
-    assert p.stderr.decode() == "codeanatomy: unsupported: query: --table needs the Delta module\n"
+    assert p.stderr.decode().startswith("codeanatomy: ")
+
+
+def test_table_option_needs_name_and_path():
+    assert run("query", "--table", "=/tmp/x", "select 1").returncode == 2
+    assert run("query", "--table", "t", "select 1").returncode == 2
 
 
 @pytest.mark.parametrize("args", [

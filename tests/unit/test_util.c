@@ -129,6 +129,19 @@ static void test_buf_detach_of_empty_buffer_is_an_empty_string(void **state)
     ca_buf_free(&b);
 }
 
+static void test_buf_put_quoted_doubles_the_quote(void **state)
+{
+    (void)state;
+    ca_buf b = CA_BUF_INIT;
+    ca_buf_put_quoted(&b, "it's 'x'", '\'');
+    ca_buf_putc(&b, ' ');
+    ca_buf_put_quoted(&b, "a\"b", '"');
+    ca_buf_putc(&b, ' ');
+    ca_buf_put_quoted(&b, "", '"');
+    assert_string_equal(ca_buf_cstr(&b), "'it''s ''x''' \"a\"\"b\" \"\"");
+    ca_buf_free(&b);
+}
+
 static void test_buf_limit_fails_once_and_sticks(void **state)
 {
     (void)state;
@@ -216,6 +229,7 @@ int main(void)
         cmocka_unit_test(test_size_arithmetic_detects_overflow),
         cmocka_unit_test(test_buf_appends_and_formats),
         cmocka_unit_test(test_buf_detach_of_empty_buffer_is_an_empty_string),
+        cmocka_unit_test(test_buf_put_quoted_doubles_the_quote),
         cmocka_unit_test(test_buf_limit_fails_once_and_sticks),
         cmocka_unit_test(test_buf_allocation_failure),
         cmocka_unit_test(test_arena_allocates_aligned_and_runs_cleanups_in_reverse),

@@ -816,13 +816,7 @@ const char *ca_duck_library_version(void) { return duckdb_library_version(); }
 static char *quote_with(const char *s, char q)
 {
     ca_buf b = CA_BUF_INIT;
-    ca_buf_putc(&b, q);
-    for (const char *p = s; *p; p++) {
-        if (*p == q)
-            ca_buf_putc(&b, q);
-        ca_buf_putc(&b, *p);
-    }
-    ca_buf_putc(&b, q);
+    ca_buf_put_quoted(&b, s, q);
     return ca_buf_detach(&b, NULL);
 }
 

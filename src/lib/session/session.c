@@ -1,6 +1,7 @@
 /* ca_session: a DuckDB database with the project's settings and per-connection registrations. */
 #include "lib/session/session.h"
 
+#include "codeanatomy/delta.h"
 #include "lib/functions/functions.h"
 
 #include "util/alloc.h"
@@ -17,6 +18,7 @@
 
 struct ca_session {
     ca_duck_db *db;
+    ca_delta_ctx *delta; /* one per database: the Delta SQL functions are database-global */
     ca_connection *main;
     char *temp_dir;
     bool owns_temp_dir;
@@ -31,8 +33,11 @@ struct ca_connection {
  * caller sees it. Modules register in dependency order as they land. */
 static int register_connection(ca_duck_conn *conn, void *ctx)
 {
-    (void)ctx;
-    return ca_functions_register(conn);
+    ca_session *s = ctx;
+    int rc = ca_functions_register(conn);
+    if (rc == CA_OK)
+        rc = ca_delta_register_sql(s->delta, conn);
+    return rc;
 }
 
 static int make_temp_dir(char **out)
@@ -120,6 +125,8 @@ int ca_session_open(const ca_session_options *opts, ca_session **out)
     };
     if (rc == CA_OK)
         rc = ca_duck_open(&cfg, &s->db);
+    if (rc == CA_OK)
+        rc = ca_delta_ctx_new(s->db, NULL, NULL, &s->delta);
     if (rc == CA_OK) {
         ca_duck_set_connect_hook(s->db, register_connection, s);
         rc = connection_new(s, &s->main);
@@ -137,6 +144,7 @@ void ca_session_close(ca_session *s)
     if (!s)
         return;
     ca_connection_close(s->main);
+    ca_delta_ctx_free(s->delta);
     ca_duck_close(s->db);
     if (s->owns_temp_dir)
         remove_tree(s->temp_dir);
@@ -179,5 +187,6 @@ int ca_session_query(ca_session *s, const char *sql, ca_result **out)
 }
 
 ca_duck_db *ca_session__duck_db(ca_session *s) { return s->db; }
+ca_delta_ctx *ca_session_delta(ca_session *s) { return s->delta; }
 ca_duck_conn *ca_session__duck_conn(ca_connection *c) { return c->conn; }
 const char *ca_session__temp_dir(ca_session *s) { return s->temp_dir; }
