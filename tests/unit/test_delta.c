@@ -611,7 +611,7 @@ static void check_prune(const char *rel, const char *filter, int64_t want_kept, 
     assert_int_equal(n1, n2);
     ca__free(q);
     ca_buf_free(&b);
-    ca_delta_free(sql);
+    ca_free(sql);
     ca_delta_snapshot_close(s);
     free(root);
 }
@@ -832,7 +832,7 @@ static void test_trace_and_timezone(void **state)
     sql_ok(ca_buf_cstr(&b), &n);
     assert_int_equal(n, 5);
     ca_buf_free(&b);
-    ca_delta_free(sql);
+    ca_free(sql);
     ca_delta_snapshot_close(s);
     free(root);
 }
@@ -940,7 +940,7 @@ static void test_scan_columns(void **state)
     sql_ok(ca_buf_cstr(&b), &n);
     assert_int_equal(n, 3); /* part: -2342342.23423, 0.00004, 234.00000, 2342222.23454 */
     ca_buf_free(&b);
-    ca_delta_free(sql);
+    ca_free(sql);
     const char *bad[] = {"nope"};
     o.columns = bad;
     o.n_columns = 1;
@@ -1158,7 +1158,7 @@ static void test_cdf(void **state)
     assert_int_equal(ca_delta_cdf_sql(g_ctx, t, "3", "5", &sql), CA_E_DELTA_CDF);
     assert_non_null(strstr(ca_error_last()->message, "version 5"));
     assert_int_equal(ca_delta_cdf_sql(g_ctx, t, "3", "4", &sql), CA_OK);
-    ca_delta_free(sql);
+    ca_free(sql);
     /* a cleaned-up commit */
     snprintf(cmd, sizeof cmd, "%s/_delta_log/00000000000000000001.json", t);
     assert_int_equal(unlink(cmd), 0);

@@ -203,6 +203,10 @@ int ca_delta__json_checksum(const char *json, size_t len, char out[33]);
 
 typedef struct dl_bitmap dl_bitmap; /* buckets of 32-bit roaring bitmaps */
 
+/* Table-relative path of a relative ('u') DV id (§11): NULL with *out set (ca__free; NULL on
+ * out-of-memory), or a static reason when the id is malformed (*out NULL). */
+const char *ca_delta__dv_rel_path(const char *id, char **out);
+
 /* Loads and checks a DV. data_file names the file for messages. */
 int ca_delta__dv_load(const ca_fs *fs, const char *root, const char *data_file, const dl_dv *dv,
                       dl_bitmap **out);

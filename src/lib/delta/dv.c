@@ -137,7 +137,28 @@ static int parse_bitmap(const dv_where *w, const uint8_t *p, size_t n, int64_t c
     return CA_OK;
 }
 
-static const char hexd[] = "0123456789abcdef";
+const char *ca_delta__dv_rel_path(const char *id, char **out)
+{
+    *out = NULL;
+    size_t n = strlen(id);
+    if (n < 20)
+        return "relative DV id shorter than 20 characters";
+    uint8_t u[16];
+    if (ca_delta__z85_decode(id + n - 20, 20, u, sizeof u) != 16)
+        return "relative DV id is not Z85";
+    ca_buf b = CA_BUF_INIT;
+    if (n > 20)
+        ca_buf_printf(&b, "%.*s/", (int)(n - 20), id);
+    ca_buf_puts(&b, "deletion_vector_");
+    for (int i = 0; i < 16; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10)
+            ca_buf_putc(&b, '-');
+        ca_buf_printf(&b, "%02x", u[i]);
+    }
+    ca_buf_puts(&b, ".bin");
+    *out = ca_buf_detach(&b, NULL);
+    return NULL;
+}
 
 int ca_delta__dv_load(const ca_fs *fs, const char *root, const char *data_file, const dl_dv *dv,
                       dl_bitmap **out)
@@ -166,28 +187,16 @@ int ca_delta__dv_load(const ca_fs *fs, const char *root, const char *data_file, 
     }
     char *path = NULL;
     if (dv->storage == 'u') {
-        size_t n = strlen(dv->path_or_inline);
-        if (n < 20)
-            return dv_err(&w, "relative DV id shorter than 20 characters");
-        uint8_t uuid[16];
-        if (ca_delta__z85_decode(dv->path_or_inline + n - 20, 20, uuid, sizeof uuid) != 16)
-            return dv_err(&w, "relative DV id is not Z85");
-        char us[37];
-        size_t j = 0;
-        for (int i = 0; i < 16; i++) {
-            if (i == 4 || i == 6 || i == 8 || i == 10)
-                us[j++] = '-';
-            us[j++] = hexd[uuid[i] >> 4];
-            us[j++] = hexd[uuid[i] & 15];
+        char *rel = NULL;
+        const char *bad = ca_delta__dv_rel_path(dv->path_or_inline, &rel);
+        if (bad)
+            return dv_err(&w, bad);
+        if (rel) {
+            ca_buf b = CA_BUF_INIT;
+            ca_buf_printf(&b, "%s/%s", root, rel);
+            path = ca_buf_detach(&b, NULL);
+            ca__free(rel);
         }
-        us[j] = 0;
-        ca_buf b = CA_BUF_INIT;
-        if (n > 20)
-            ca_buf_printf(&b, "%s/%.*s/deletion_vector_%s.bin", root, (int)(n - 20),
-                          dv->path_or_inline, us);
-        else
-            ca_buf_printf(&b, "%s/deletion_vector_%s.bin", root, us);
-        path = ca_buf_detach(&b, NULL);
     } else if (dv->storage == 'p') {
         path = ca_delta__canonical_path(dv->path_or_inline);
     } else {

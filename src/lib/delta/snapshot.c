@@ -1829,4 +1829,3 @@ int ca_delta_add_actions(const ca_delta_snapshot *s, ca_delta_add_action **out, 
     return CA_OK;
 }
 
-void ca_delta_free(void *p) { ca__free(p); }
