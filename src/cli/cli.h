@@ -31,6 +31,7 @@ struct cli_command {
 
 /* Subcommands (one file each: cmd_<name>.c). */
 extern const cli_command cli_cmd_delta;
+extern const cli_command cli_cmd_extract;
 extern const cli_command cli_cmd_functions;
 extern const cli_command cli_cmd_query;
 extern const cli_command cli_cmd_version;

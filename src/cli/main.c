@@ -7,11 +7,12 @@
 /* The subcommands, in the order `codeanatomy --help` lists them. */
 static const cli_command *const commands[] = {
     &cli_cmd_delta,
+    &cli_cmd_extract,
     &cli_cmd_functions,
     &cli_cmd_query,
     &cli_cmd_version,
-    /* ---- later commands go here, as their modules land: `extract`,
-     * then `compile`, `run`, `build` (one cmd_<name>.c each, declared in cli.h). ---- */
+    /* ---- later commands go here, as their modules land: `compile`, `run`, `build`
+     * (one cmd_<name>.c each, declared in cli.h). ---- */
 };
 
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
