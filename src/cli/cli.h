@@ -72,6 +72,11 @@ void cli_parser_init(cli_parser *p, const cli_command *cmd, int argc, char **arg
  * missing argument): return CLI_EXIT_USAGE then. */
 int cli_parser_next(cli_parser *p, const char **arg);
 
+/* Ends option parsing on CLI_OPT_HELP (prints the help: 0) or CLI_OPT_BAD (2); the usual loop:
+ *   while ((c = cli_parser_next(&p, &arg)) >= 0) { switch (c) … }
+ *   if (c != CLI_OPT_END) return cli_parser_stop(&p, c); */
+int cli_parser_stop(const cli_parser *p, int c);
+
 /* After CLI_OPT_END: the operands (non-option arguments). */
 char **cli_parser_operands(cli_parser *p, int *count);
 

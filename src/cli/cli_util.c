@@ -54,6 +54,11 @@ void cli_parser_init(cli_parser *p, const cli_command *cmd, int argc, char **arg
     opterr = 0; /* we print our own messages */
 }
 
+int cli_parser_stop(const cli_parser *p, int c)
+{
+    return c == CLI_OPT_HELP ? cli_help(p->cmd) : CLI_EXIT_USAGE;
+}
+
 int cli_parser_next(cli_parser *p, const char **arg)
 {
     *arg = NULL;

@@ -416,15 +416,9 @@ static int run_delta(const cli_command *cmd, int argc, char **argv)
     o.retention_hours = -1;
     cli_parser p;
     cli_parser_init(&p, cmd, argc - 1, argv + 1, longopts);
-    for (;;) {
-        const char *arg;
-        int c = cli_parser_next(&p, &arg);
-        if (c == CLI_OPT_END)
-            break;
-        if (c == CLI_OPT_HELP)
-            return cli_help(cmd);
-        if (c == CLI_OPT_BAD)
-            return CLI_EXIT_USAGE;
+    const char *arg;
+    int c;
+    while ((c = cli_parser_next(&p, &arg)) >= 0) {
         switch (c) {
         case O_JSON: o.json = true; break;
         case O_SQL: o.sql = arg; break;
@@ -496,6 +490,8 @@ static int run_delta(const cli_command *cmd, int argc, char **argv)
         default: return cli_usage_error(cmd, "unhandled option");
         }
     }
+    if (c != CLI_OPT_END)
+        return cli_parser_stop(&p, c);
     int nops;
     char **ops = cli_parser_operands(&p, &nops);
     if (nops < 1)

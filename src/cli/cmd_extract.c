@@ -78,19 +78,9 @@ static int run_extract(const cli_command *cmd, int argc, char **argv)
     argv_copy = av;
     cli_parser p;
     cli_parser_init(&p, cmd, argc, av, longopts);
-    for (;;) {
-        const char *arg;
-        int c = cli_parser_next(&p, &arg);
-        if (c == CLI_OPT_END)
-            break;
-        if (c == CLI_OPT_HELP) {
-            code = cli_help(cmd);
-            goto done;
-        }
-        if (c == CLI_OPT_BAD) {
-            code = CLI_EXIT_USAGE;
-            goto done;
-        }
+    const char *arg;
+    int c;
+    while ((c = cli_parser_next(&p, &arg)) >= 0) {
         char *end = NULL;
         switch (c) {
         case 'o': out = arg; break;
@@ -122,6 +112,10 @@ static int run_extract(const cli_command *cmd, int argc, char **argv)
         case 'T': o.trace_path = arg; break;
         default: code = cli_usage_error(cmd, "unhandled option"); goto done;
         }
+    }
+    if (c != CLI_OPT_END) {
+        code = cli_parser_stop(&p, c);
+        goto done;
     }
     int nops;
     char **ops = cli_parser_operands(&p, &nops);

@@ -334,22 +334,18 @@ static int run_query(const cli_command *cmd, int argc, char **argv)
     ca_buf views = CA_BUF_INIT; /* one CREATE VIEW per --table */
     cli_parser p;
     cli_parser_init(&p, cmd, argc, argv, longopts);
-    for (;;) {
-        const char *arg;
-        int c = cli_parser_next(&p, &arg);
-        if (c == CLI_OPT_END)
-            break;
-        if (c == CLI_OPT_HELP)
-            return cli_help(cmd);
-        if (c == CLI_OPT_BAD)
-            return CLI_EXIT_USAGE;
+    const char *arg;
+    int c;
+    while ((c = cli_parser_next(&p, &arg)) >= 0) {
         switch (c) {
         case 'd':
             db = arg;
             break;
         case 'f':
-            if (parse_format(arg, &fmt))
+            if (parse_format(arg, &fmt)) {
+                ca_buf_free(&views);
                 return cli_usage_error(cmd, "unknown format '%s' (table, csv, json or jsonl)", arg);
+            }
             break;
         case 't':
             if (add_table_view(&views, arg)) {
@@ -358,8 +354,13 @@ static int run_query(const cli_command *cmd, int argc, char **argv)
             }
             break;
         default:
+            ca_buf_free(&views);
             return cli_usage_error(cmd, "unhandled option");
         }
+    }
+    if (c != CLI_OPT_END) {
+        ca_buf_free(&views);
+        return cli_parser_stop(&p, c);
     }
     int nops;
     char **ops = cli_parser_operands(&p, &nops);

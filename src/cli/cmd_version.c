@@ -25,18 +25,14 @@ static int run_version(const cli_command *cmd, int argc, char **argv)
     bool json = false;
     cli_parser p;
     cli_parser_init(&p, cmd, argc, argv, longopts);
-    for (;;) {
-        const char *arg;
-        int c = cli_parser_next(&p, &arg);
-        if (c == CLI_OPT_END)
-            break;
-        if (c == CLI_OPT_HELP)
-            return cli_help(cmd);
-        if (c == CLI_OPT_BAD)
-            return CLI_EXIT_USAGE;
+    const char *arg;
+    int c;
+    while ((c = cli_parser_next(&p, &arg)) >= 0) {
         if (c == 'j')
             json = true;
     }
+    if (c != CLI_OPT_END)
+        return cli_parser_stop(&p, c);
     int nops;
     char **ops = cli_parser_operands(&p, &nops);
     if (nops > 0)
