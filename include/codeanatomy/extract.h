@@ -9,9 +9,9 @@
  * call_args, decorators, class_bases, parse_errors and, with opts.ast, syntax_nodes.
  * With opts.out_dir set, each table is then written to <out_dir>/evidence/<table>/.
  *
- * Storage note: until the Delta writer lands, <out_dir>/evidence/<table>/ holds Parquet files
- * (part-NNNNN.parquet, rows in a defined sort order) written by DuckDB COPY; that step is one
- * function (src/lib/extract/emit.c) to be replaced by the Delta writer. With out_dir set, rows
+ * Storage: <out_dir>/evidence/<table>/ is a Delta table (delta.md) written through the session's
+ * Delta context: the run's first part overwrites it, later parts append, rows in a defined sort
+ * order (read it with read_delta('<out_dir>/evidence/<table>')). With out_dir set, rows
  * leave DuckDB in parts as the run goes (bounded memory) and the session's tables are staging
  * only (empty or holding the last part afterwards); without out_dir they keep every row.
  *
