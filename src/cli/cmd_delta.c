@@ -65,9 +65,11 @@ static int out_str(const char *s)
 
 static int print_json(json_t *j)
 {
-    char *t = j ? json_dumps(j, JSON_COMPACT) : NULL;
-    int rc = t ? out_str(t) : ca_err_nomem(MOD, "json");
-    free(t);
+    char *t = NULL;
+    int rc = j ? ca_json_dump(j, JSON_COMPACT, &t) : ca_err_nomem(MOD, "json");
+    if (rc == CA_OK)
+        rc = out_str(t);
+    ca__free(t);
     return rc;
 }
 

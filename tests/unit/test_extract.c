@@ -7,6 +7,7 @@
 
 #include "codeanatomy/error.h"
 #include "codeanatomy/extract.h"
+#include "codeanatomy/memory.h"
 #include "codeanatomy/session.h"
 #include "lib/extract/extract_int.h"
 
@@ -373,18 +374,25 @@ static void test_trace(void **state)
     ca_session *s = NULL;
     assert_int_equal(ca_session_open(NULL, &s), CA_OK);
     ca_extract_options o = CA_EXTRACT_OPTIONS_INIT;
+    char out[400];
+    snprintf(out, sizeof out, "%s/out", tmpdir);
     o.repo_root = tmpdir;
+    o.out_dir = out;
+    o.exclude = (const char *[]){"out/**"};
+    o.n_exclude = 1;
     o.trace_path = trace;
     assert_int_equal(ca_extract_run(s, &o, NULL), CA_OK);
     ca_session_close(s);
     FILE *f = fopen(trace, "rb");
     assert_non_null(f);
-    char buf[8192];
+    static char buf[1 << 20];
     size_t n = fread(buf, 1, sizeof buf - 1, f);
     buf[n] = '\0';
     fclose(f);
     assert_non_null(strstr(buf, "extract_file"));
     assert_non_null(strstr(buf, "a.py"));
+    assert_non_null(strstr(buf, "emit_part"));
+    assert_non_null(strstr(buf, "delta.commit")); /* the Delta commits land in the same trace */
     rm_dir();
 }
 
@@ -398,7 +406,7 @@ static void test_summary_json(void **state)
     assert_int_equal(ca_extract_summary_json(&sum, &j), CA_OK);
     assert_non_null(strstr(j, "\"files\":2"));
     assert_non_null(strstr(j, "\"syntax_nodes\":0"));
-    free(j);
+    ca_free(j);
 }
 
 int main(void)

@@ -3,6 +3,7 @@
 
 #include "codeanatomy/functions.h"
 #include "codeanatomy/delta.h"
+#include "lib/delta/delta.h"
 #include "lib/session/session.h"
 #include "util/alloc.h"
 #include "util/err.h"
@@ -271,6 +272,8 @@ int ca_extract_run(ca_session *s, const ca_extract_options *o, ca_extract_summar
     r.delta = ca_session_delta(s);
     r.scan = &scan;
     r.trace = trace;
+    /* the run's trace also records the Delta commits of the evidence tables */
+    ca_delta__set_trace(r.delta, trace);
     r.max_size = o->max_file_size ? o->max_file_size : CA_EXTRACT_DEFAULT_MAX_SIZE;
     pthread_mutex_init(&r.mu, NULL);
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
@@ -327,6 +330,7 @@ int ca_extract_run(ca_session *s, const ca_extract_options *o, ca_extract_summar
     pthread_mutex_destroy(&r.mu);
     sum.files = sum.rows[T_REPO_FILES];
     ca_extract__scan_free(&scan);
+    ca_delta__set_trace(r.delta, NULL);
     int trc = ca_trace_close(trace);
     if (rc == CA_OK)
         rc = trc;
